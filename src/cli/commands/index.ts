@@ -1,0 +1,7 @@
+/** Registry of sub-commands. Each module exports `register(program)`. */
+import type { Command } from 'commander';
+import { register as demo } from './demo.ts';
+
+export type RegisterCommand = (program: Command) => void;
+
+export const commands: RegisterCommand[] = [demo];
