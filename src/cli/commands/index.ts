@@ -1,7 +1,8 @@
 /** Registry of sub-commands. Each module exports `register(program)`. */
 import type { Command } from 'commander';
 import { register as demo } from './demo.ts';
+import { register as validate } from './validate.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [demo];
+export const commands: RegisterCommand[] = [demo, validate];
