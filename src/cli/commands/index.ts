@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { register as demo } from './demo.ts';
 import { register as validate } from './validate.ts';
+import { register as initModel } from './init_model.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [demo, validate];
+export const commands: RegisterCommand[] = [demo, validate, initModel];
