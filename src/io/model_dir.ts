@@ -14,7 +14,7 @@ import { LM_HEAD_NAME, EMBED_NAME, parameterShapes } from '../models/params.ts';
 import { readHfConfig, toHfConfigJson } from './hf_config.ts';
 import { FLOAT_ST_DTYPES, SafetensorsReader, numel, readSafetensorsHeader, type StDtype, type StTensorInfo, type TensorToWrite } from './safetensors.ts';
 import { findWeightFiles, writeWeights, DEFAULT_MAX_SHARD_BYTES } from './shards.ts';
-import { writeDirAtomically, writeFileAtomically } from './atomic.ts';
+import { fsyncDir, writeDirAtomically, writeFileAtomically } from './atomic.ts';
 
 export type WeightDtype = ModelConfig['torch_dtype'];
 
@@ -214,10 +214,52 @@ export function generationConfigJson(cfg: ModelConfig, base: Record<string, unkn
 }
 
 /**
- * Save a model folder that transformers can load. Weights are checked against the config first
- * (missing / unexpected / wrong size → PoetError); a tied model's lm_head is not written.
+ * Save a model folder that transformers can load, atomically (see atomic.ts). Weights are checked against
+ * the config first (missing / unexpected / wrong size → PoetError); a tied model's lm_head is not written.
  */
 export function saveModelDir(dir: string, model: ModelToSave, opts: SaveModelOptions = {}): SavedModel {
+  const plan = planModelFiles(dir, model, opts);
+  return writeDirAtomically(dir, (tmp) => ({ ...writePlannedFiles(tmp, plan, opts), dir: path.resolve(dir) }));
+}
+
+/**
+ * Write the model files into an existing folder `dir` (not atomic by itself): for writers that provide
+ * their own atomicity, e.g. a training checkpoint written inside writeDirAtomically.
+ */
+export function writeModelFiles(dir: string, model: ModelToSave, opts: SaveModelOptions = {}): SavedModel {
+  return writePlannedFiles(dir, planModelFiles(dir, model, opts), opts);
+}
+
+/**
+ * Publish a model's files directly inside `dir`, next to other content (a training output_dir holds
+ * checkpoints and logs beside the final model, as HF's Trainer leaves it). The files are first written
+ * completely into a hidden folder inside `dir`; then the previous config.json is removed (so a reader never
+ * sees an old config with new weights), the files are moved in, and config.json is moved last: a folder
+ * whose config.json is present has a complete model.
+ */
+export function writeModelFilesInto(dir: string, model: ModelToSave, opts: SaveModelOptions = {}): SavedModel {
+  fs.mkdirSync(dir, { recursive: true });
+  const stage = path.join(dir, '.final-model');
+  const saved = saveModelDir(stage, model, opts);
+  fs.rmSync(path.join(dir, 'config.json'), { force: true });
+  for (const f of ['model.safetensors', 'model.safetensors.index.json']) fs.rmSync(path.join(dir, f), { force: true });
+  for (const f of fs.readdirSync(dir)) if (/^model-\d+-of-\d+\.safetensors$/.test(f)) fs.rmSync(path.join(dir, f), { force: true });
+  const files = saved.files.filter((f) => f !== 'config.json');
+  for (const f of [...files, 'config.json']) fs.renameSync(path.join(stage, f), path.join(dir, f));
+  fsyncDir(dir);
+  fs.rmSync(stage, { recursive: true, force: true });
+  return { ...saved, dir: path.resolve(dir) };
+}
+
+interface ModelFilePlan {
+  tensors: [string, TensorToWrite][];
+  savedCfg: ModelConfig;
+  saveDtype: WeightDtype;
+  sourceDir: string | null;
+  baseConfig: Record<string, unknown>;
+}
+
+function planModelFiles(dir: string, model: ModelToSave, opts: SaveModelOptions): ModelFilePlan {
   const cfg = model.config;
   const saveDtype: WeightDtype = opts.saveDtype ?? model.dtype ?? cfg.torch_dtype;
   if (ST_DTYPE_OF[saveDtype] === undefined) {
@@ -244,35 +286,39 @@ export function saveModelDir(dir: string, model: ModelToSave, opts: SaveModelOpt
   if (problems.length > 0) {
     throw new PoetMultiError(`${dir}: cannot save: the weights do not match the ${cfg.model_type} config`, problems.slice(0, MAX_LISTED_PROBLEMS));
   }
+  return {
+    tensors,
+    savedCfg: { ...cfg, torch_dtype: saveDtype },
+    saveDtype,
+    sourceDir: opts.sourceDir === undefined ? (model.dir ?? null) : opts.sourceDir,
+    baseConfig: opts.baseConfig ?? model.rawConfig ?? {},
+  };
+}
 
-  const sourceDir = opts.sourceDir === undefined ? (model.dir ?? null) : opts.sourceDir;
-  const baseConfig = opts.baseConfig ?? model.rawConfig ?? {};
-  const savedCfg: ModelConfig = { ...cfg, torch_dtype: saveDtype };
-
-  return writeDirAtomically(dir, (tmp) => {
-    const written = writeWeights(tmp, tensors, {
-      maxShardBytes: opts.maxShardBytes ?? DEFAULT_MAX_SHARD_BYTES,
-      onFileWritten: opts.onFileWritten,
-    });
-    const files = [...written.files];
-    const writeJson = (file: string, obj: unknown): void => {
-      writeFileAtomically(path.join(tmp, file), `${JSON.stringify(obj, null, 2)}\n`);
-      files.push(file);
-      opts.onFileWritten?.(file);
-    };
-    writeJson('config.json', toHfConfigJson(savedCfg, baseConfig));
-    const genBase = sourceDir !== null ? readJsonIfPresent(path.join(sourceDir, 'generation_config.json')) : null;
-    writeJson('generation_config.json', generationConfigJson(savedCfg, genBase));
-    if (sourceDir !== null) {
-      for (const file of TOKENIZER_FILES) {
-        const src = path.join(sourceDir, file);
-        if (fs.existsSync(src)) {
-          fs.copyFileSync(src, path.join(tmp, file));
-          files.push(file);
-          opts.onFileWritten?.(file);
-        }
+function writePlannedFiles(dir: string, plan: ModelFilePlan, opts: SaveModelOptions): SavedModel {
+  const { sourceDir, savedCfg } = plan;
+  const written = writeWeights(dir, plan.tensors, {
+    maxShardBytes: opts.maxShardBytes ?? DEFAULT_MAX_SHARD_BYTES,
+    onFileWritten: opts.onFileWritten,
+  });
+  const files = [...written.files];
+  const writeJson = (file: string, obj: unknown): void => {
+    writeFileAtomically(path.join(dir, file), `${JSON.stringify(obj, null, 2)}\n`);
+    files.push(file);
+    opts.onFileWritten?.(file);
+  };
+  writeJson('config.json', toHfConfigJson(savedCfg, plan.baseConfig));
+  const genBase = sourceDir !== null ? readJsonIfPresent(path.join(sourceDir, 'generation_config.json')) : null;
+  writeJson('generation_config.json', generationConfigJson(savedCfg, genBase));
+  if (sourceDir !== null && path.resolve(sourceDir) !== path.resolve(dir)) {
+    for (const file of TOKENIZER_FILES) {
+      const src = path.join(sourceDir, file);
+      if (fs.existsSync(src)) {
+        fs.copyFileSync(src, path.join(dir, file));
+        files.push(file);
+        opts.onFileWritten?.(file);
       }
     }
-    return { dir: path.resolve(dir), files, dtype: saveDtype, totalSize: written.totalSize, sharded: written.sharded };
-  });
+  }
+  return { dir: path.resolve(dir), files, dtype: plan.saveDtype, totalSize: written.totalSize, sharded: written.sharded };
 }
