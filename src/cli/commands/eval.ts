@@ -8,6 +8,12 @@ import { runAlpacaEval } from '../../eval/alpaca/run.ts';
 import { apiKeyFromEnv, OpenAIJudge } from '../../eval/alpaca/openai_judge.ts';
 import { checkTaskRequest, runTasks, writeTaskResults } from '../../eval/tasks/run.ts';
 import { createScorer } from '../../eval/scorer.ts';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readAlpacaOutputs } from '../../eval/alpaca/inputs.ts';
+import { generateOutputs, readPrompts } from '../../eval/generate_outputs.ts';
+import { writeFileAtomically } from '../../io/atomic.ts';
+import { addGenerationOptions, generationSettings } from './generate.ts';
 
 function positiveInt(name: string) {
   return (v: string): number => {
@@ -28,13 +34,9 @@ function nonNegativeInt(name: string) {
 const fmt = (v: number | null | undefined, digits = 2) =>
   v === null || v === undefined || Number.isNaN(v) ? 'n/a' : v.toFixed(digits);
 
-function registerAlpaca(evalCmd: Command): void {
-  evalCmd
-    .command('alpaca')
-    .description('judge model outputs against reference outputs (AlpacaEval 2 style): win rate and length-controlled win rate')
-    .requiredOption('--model_outputs <file>', 'AlpacaEval JSON of the evaluated model: [{instruction, output, generator}]')
-    .requiredOption('--reference_outputs <file>', 'AlpacaEval JSON of the baseline/reference outputs')
-    .requiredOption('--out <dir>', 'output folder (annotations.json, leaderboard.csv, metrics.json, the judge cache)')
+/** Judge options shared by `eval alpaca` and `eval pipeline`. */
+function addJudgeOptions(cmd: Command): Command {
+  return cmd
     .option('--judge_model <name>', 'judge model name at the API', 'deepseek-chat')
     .option('--base_url <url>', 'OpenAI-compatible API base URL (default: $OPENAI_BASE_URL, else api.openai.com)')
     .option('--api_key_env <name>', 'environment variable holding the API key (the key is never logged or written)', 'OPENAI_API_KEY')
@@ -46,8 +48,10 @@ function registerAlpaca(evalCmd: Command): void {
     .option('--instruction_difficulty <file>', 'per-instruction difficulty (alpaca_eval instruction_difficulty.csv, or JSON)')
     .option('--gamed <file>', "optional gamed-baseline rows (alpaca_eval's df_gamed.csv columns) for the LC regularisation")
     .option('--seed <n>', 'seed of the output-order coin', nonNegativeInt('--seed'), 0)
-    .option('--name <name>', 'leaderboard row name (default: the generator of the model outputs)')
-    .action(async (o) => {
+    .option('--name <name>', 'leaderboard row name (default: the generator of the model outputs)');
+}
+
+async function judgeOutputs(o: any): Promise<void> {
       const apiKey = apiKeyFromEnv(o.api_key_env as string);
       const judge = new OpenAIJudge({
         model: o.judge_model,
@@ -99,7 +103,44 @@ function registerAlpaca(evalCmd: Command): void {
       }
       lines.push(`  written to ${o.out}`);
       process.stdout.write(lines.join('\n') + '\n');
-    });
+}
+
+function registerAlpaca(evalCmd: Command): void {
+  const cmd = evalCmd
+    .command('alpaca')
+    .description('judge model outputs against reference outputs (AlpacaEval 2 style): win rate and length-controlled win rate')
+    .requiredOption('--model_outputs <file>', 'AlpacaEval JSON of the evaluated model: [{instruction, output, generator}]')
+    .requiredOption('--reference_outputs <file>', 'AlpacaEval JSON of the baseline/reference outputs')
+    .requiredOption('--out <dir>', 'output folder (annotations.json, leaderboard.csv, metrics.json, the judge cache)');
+  addJudgeOptions(cmd).action(judgeOutputs);
+}
+
+/**
+ * `poet eval pipeline`: generate with a trained model on the reference outputs' instructions (or a
+ * prompts file), then judge against the reference — what the original's alpacaeval.sh meant to do.
+ * The generated outputs are kept in <out>/model_outputs.json and reused by a rerun with the same --out.
+ */
+function registerPipeline(evalCmd: Command): void {
+  const cmd = evalCmd
+    .command('pipeline')
+    .description('generate with a model, then judge it against reference outputs (AlpacaEval 2 style)')
+    .requiredOption('--model <dir>', 'model folder (Hugging Face format)')
+    .requiredOption('--reference_outputs <file>', 'AlpacaEval JSON of the baseline/reference outputs; its instructions are the prompts')
+    .requiredOption('--out <dir>', 'output folder: model_outputs.json, then the judging outputs')
+    .option('--prompts <file>', 'prompts file (JSONL/JSON with instruction); default: the reference outputs\' instructions');
+  addGenerationOptions(addJudgeOptions(cmd), { seed: false }).action(async (o) => {
+    const outputsFile = path.join(o.out, 'model_outputs.json');
+    if (fs.existsSync(outputsFile)) {
+      process.stderr.write(`poet: reusing ${outputsFile} (delete it to generate again)\n`);
+    } else {
+      const prompts = o.prompts ? readPrompts(o.prompts) : readAlpacaOutputs(o.reference_outputs).map((r) => ({ instruction: r.instruction, ...(r.dataset ? { dataset: r.dataset } : {}) }));
+      const outputs = await generateOutputs({ modelDir: o.model, prompts, ...generationSettings(o) });
+      fs.mkdirSync(o.out, { recursive: true });
+      writeFileAtomically(outputsFile, JSON.stringify(outputs, null, 2) + '\n');
+      process.stderr.write(`poet: wrote ${outputs.length} outputs to ${outputsFile}\n`);
+    }
+    await judgeOutputs({ ...o, model_outputs: outputsFile });
+  });
 }
 
 function registerTasks(evalCmd: Command): void {
@@ -146,4 +187,5 @@ export function register(program: Command): void {
   const evalCmd = program.command('eval').description('evaluate models: AlpacaEval-style judging, lm-eval-style tasks');
   registerAlpaca(evalCmd);
   registerTasks(evalCmd);
+  registerPipeline(evalCmd);
 }

@@ -31,8 +31,8 @@ function num(flag: string, v: string, integer: boolean, min: number): number {
 }
 
 /** Commander options shared by `generate` and `eval pipeline`. */
-export function addGenerationOptions(cmd: Command): Command {
-  return cmd
+export function addGenerationOptions(cmd: Command, opts: { seed?: boolean } = {}): Command {
+  cmd
     .option('--prompt_template <file>', 'prompt template file with {instruction} (e.g. the original eval templates); default: the chat template')
     .option('--chat_template <template>', 'chat template override: a Jinja string, a file, or a known name (llama3, gemma2, zephyr, mistral)')
     .option('--temperature <t>', 'sampling temperature; 0 = greedy', '0')
@@ -41,9 +41,10 @@ export function addGenerationOptions(cmd: Command): Command {
     .option('--max_new_tokens <n>', 'maximum generated tokens per prompt', '512')
     .option('--stop_token_ids <ids>', 'comma-separated token ids that end a generation (EOS ids are always included)')
     .option('--stop <string...>', 'strings that end a generation (the output is cut before them)')
-    .option('--seed <n>', 'sampling seed', '42')
     .option('--batch_size <n>', 'prompts per batch', '8')
     .option('--generator <name>', 'generator name written into the outputs (default: the model folder name)');
+  if (opts.seed !== false) cmd.option('--seed <n>', 'sampling seed', '42');
+  return cmd;
 }
 
 export function generationSettings(f: GenerationFlags) {
@@ -71,7 +72,7 @@ export function generationSettings(f: GenerationFlags) {
     maxNewTokens: num('max_new_tokens', f.max_new_tokens, true, 1),
     stopTokenIds,
     stopStrings: f.stop ?? [],
-    seed: num('seed', f.seed, true, 0),
+    seed: num('seed', String(f.seed), true, 0),
     batchSize: num('batch_size', f.batch_size, true, 1),
     ...(f.generator ? { generator: f.generator } : {}),
   };

@@ -7,7 +7,8 @@ import { register as train } from './train.ts';
 import { register as generate } from './generate.ts';
 import { register as evaluate } from './eval.ts';
 import { register as data } from './data.ts';
+import { register as logps } from './logps.ts';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [demo, validate, initModel, train, generate, evaluate, data];
+export const commands: RegisterCommand[] = [demo, validate, initModel, train, generate, evaluate, data, logps];
