@@ -24,10 +24,7 @@ export function register(program: Command): void {
     .option('--backend <name>', 'kernel backend: native or js', process.env.POET_BACKEND ?? 'native')
     .action(async (o: { out: string; seeds: string; backend: string }) => {
       if (o.backend !== 'native' && o.backend !== 'js') throw new PoetError(`--backend: expected native or js, found "${o.backend}"`);
-      const t0 = Date.now();
-      const result = await runDemo({ outDir: o.out, seeds: positiveInts(o.seeds), backend: o.backend });
-      process.stdout.write(`\n${result.table}\n`);
-      process.stdout.write(`report: ${result.report.html}\n`);
-      process.stdout.write(`demo finished in ${((Date.now() - t0) / 1000).toFixed(0)} s (stages run: ${result.ran.length}, reused: ${result.reused.length})\n`);
+      // runDemo prints the stages, the results table and where the report is.
+      await runDemo({ outDir: o.out, seeds: positiveInts(o.seeds), backend: o.backend });
     });
 }
