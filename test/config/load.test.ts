@@ -96,7 +96,7 @@ test('every shipped config validates; the 16 ports carry an explicit trainer_typ
     const { config } = loadTrainingConfig(join(dir, f), []);
     assert.equal(config.trainer_type, f.split('-')[1]!.replace('.yaml', ''), f);
     assert.equal(config.use_poet, f.includes('-poet'), f);
-    assert.equal(config.model_name_or_path, 'demo-out/models/tiny');
+    assert.equal(config.model_name_or_path, 'models/tiny');
   }
   for (const want of ['tiny-dpo-poet.yaml', 'tiny-simpo.yaml', 'tiny-sft.yaml']) assert.ok(files.includes(want), want);
 });
