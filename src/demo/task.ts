@@ -7,7 +7,7 @@
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Rng } from '../train/rng.ts';
+import { Rng } from '../util/rng.ts';
 import { PoetError } from '../util/errors.ts';
 
 export const OPS = ['upper', 'reverse'] as const;

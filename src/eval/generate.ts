@@ -14,7 +14,7 @@
  */
 import type { CausalLM } from '../models/index.ts';
 import type { PoetTokenizer } from '../tokenizer/index.ts';
-import { Rng } from '../train/rng.ts';
+import { Rng } from '../util/rng.ts';
 import { sampleToken, type SamplingOptions } from './sampling.ts';
 
 export interface GenerateOptions extends SamplingOptions {

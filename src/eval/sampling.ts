@@ -3,7 +3,7 @@
  * top-k and top-p (nucleus) filtering in HF's order (temperature → top-k → top-p), then a draw from
  * the row's own seeded generator. Per-request generators make results independent of batch composition.
  */
-import type { Rng } from '../train/rng.ts';
+import type { Rng } from '../util/rng.ts';
 
 export interface SamplingOptions {
   /** 0 = greedy. */

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { PoetError } from '../util/errors.ts';
 import type { ModelConfig, ModelType } from '../models/config.ts';
 import { EMBED_NAME, parameterCount, parameterKind, parameterShapes } from '../models/params.ts';
-import { Rng } from '../train/rng.ts';
+import { Rng } from '../util/rng.ts';
 import { writeTokenizerFiles, type TokenizerKind, type WrittenTokenizer } from '../tokenizer/build.ts';
 import { saveModelDir, type SavedModel, type WeightDtype } from './model_dir.ts';
 import { numel } from './safetensors.ts';

@@ -19,7 +19,7 @@ import {
   wrongOpening,
   writeTask,
 } from '../../src/demo/task.ts';
-import { Rng } from '../../src/train/rng.ts';
+import { Rng } from '../../src/util/rng.ts';
 
 const SIZES = { sftTrain: 3000, sftTest: 50, prefTrain: 2000, prefTest: 50, heldout: 64 };
 const data = generateTask(SIZES, 7);

@@ -17,7 +17,7 @@ import { initModel } from '../../src/io/init_model.ts';
 import { loadModelDir } from '../../src/io/model_dir.ts';
 import { createModel, IGNORE_INDEX, type CausalLM } from '../../src/models/index.ts';
 import { loadTokenizer, type PoetTokenizer } from '../../src/tokenizer/index.ts';
-import { Rng } from '../../src/train/rng.ts';
+import { Rng } from '../../src/util/rng.ts';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'poet-gen-'));

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeSchedule, warmupStepsFor } from '../../src/train/schedule.ts';
-import { Rng } from '../../src/train/rng.ts';
+import { Rng } from '../../src/util/rng.ts';
 
 // Reference values computed by hand from transformers' get_cosine_schedule_with_warmup formula
 // (lr_lambda) for T = 477, warmup_ratio 0.1 (the UltraFeedback configs of spec §4.1): W = ceil(47.7) = 48.

@@ -1,6 +1,7 @@
 /**
  * Seeded, serialisable pseudo-random generator (xoshiro128**, seeded through splitmix32).
- * Training needs randomness whose state can be written into a checkpoint and restored, so that a
+ * Shared by data shuffling, weight initialisation, sampling and training. Training needs randomness whose
+ * state can be written into a checkpoint and restored, so that a
  * resumed run draws exactly the same numbers as an uninterrupted one. We cannot reproduce torch's
  * Mersenne-Twister streams; "same seed → identical run" holds within poet.
  */
@@ -47,6 +48,21 @@ export class Rng {
   /** Uniform integer in [0, n). */
   int(n: number): number {
     return Math.floor(this.next() * n);
+  }
+
+  /** Uniform integer in [0, max] without modulo bias (masked rejection on 32-bit outputs). */
+  boundedInt(max: number): number {
+    if (max === 0) return 0;
+    let mask = max;
+    mask |= mask >>> 1;
+    mask |= mask >>> 2;
+    mask |= mask >>> 4;
+    mask |= mask >>> 8;
+    mask |= mask >>> 16;
+    for (;;) {
+      const v = (this.nextU32() & mask) >>> 0;
+      if (v <= max) return v;
+    }
   }
 
   /** Standard normal (Box–Muller). */
