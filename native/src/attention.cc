@@ -24,20 +24,47 @@ namespace {
 constexpr int64_t BQ = 64;  // query rows per tile
 constexpr int64_t BK = 64;  // keys per tile
 
-// x[i] = exp(x[i]) for i < n (−inf → 0).
-void exp_row_scalar(float* x, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) x[i] = std::exp(x[i]);
+// Row helpers of the online softmax. x[i] = exp(x[i] − shift) for i < n (−inf → 0); returns Σ x[i].
+float max_row_scalar(const float* x, int64_t n, float m) {
+  for (int64_t i = 0; i < n; ++i) m = x[i] > m ? x[i] : m;  // a local: std::max's reference spills m
+  return m;
+}
+float exp_shift_sum_scalar(float* x, int64_t n, float shift) {
+  float sum = 0.f;
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - shift);
+    sum += x[i];
+  }
+  return sum;
 }
 #if POET_X86
-POET_AVX2 void exp_row_avx2(float* x, int64_t n) {
+POET_AVX2 float max_row_avx2(const float* x, int64_t n, float m) {
+  __m256 mv = _mm256_set1_ps(m);
   int64_t i = 0;
-  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, exp256(_mm256_loadu_ps(x + i)));
-  for (; i < n; ++i) x[i] = std::exp(x[i]);
+  for (; i + 8 <= n; i += 8) mv = _mm256_max_ps(mv, _mm256_loadu_ps(x + i));
+  return max_row_scalar(x + i, n - i, hmax256(mv));
+}
+POET_AVX2 float exp_shift_sum_avx2(float* x, int64_t n, float shift) {
+  const __m256 sv = _mm256_set1_ps(shift);
+  __m256 acc = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 e = exp256(_mm256_sub_ps(_mm256_loadu_ps(x + i), sv));
+    _mm256_storeu_ps(x + i, e);
+    acc = _mm256_add_ps(acc, e);
+  }
+  return hsum256(acc) + exp_shift_sum_scalar(x + i, n - i, shift);
 }
 #else
-void exp_row_avx2(float* x, int64_t n) { exp_row_scalar(x, n); }
+float max_row_avx2(const float* x, int64_t n, float m) { return max_row_scalar(x, n, m); }
+float exp_shift_sum_avx2(float* x, int64_t n, float shift) { return exp_shift_sum_scalar(x, n, shift); }
 #endif
-inline void exp_row(float* x, int64_t n, bool avx2) { avx2 ? exp_row_avx2(x, n) : exp_row_scalar(x, n); }
+inline float max_row(const float* x, int64_t n, float m, bool avx2) {
+  return avx2 ? max_row_avx2(x, n, m) : max_row_scalar(x, n, m);
+}
+inline float exp_shift_sum(float* x, int64_t n, float shift, bool avx2) {
+  return avx2 ? exp_shift_sum_avx2(x, n, shift) : exp_shift_sum_scalar(x, n, shift);
+}
 
 struct Geometry {
   const AttentionShape& s;
@@ -45,10 +72,10 @@ struct Geometry {
   int64_t qs, ks;  // row strides of q/out and k/v (elements between consecutive t)
   explicit Geometry(const AttentionShape& sh) : s(sh), off(sh.tk - sh.tq), qs(sh.hq * sh.dh), ks(sh.hkv * sh.dh) {}
   int64_t first_key(int64_t b) const { return s.first_key ? std::max<int64_t>(0, s.first_key[b]) : 0; }
-  // Is key slot j visible from query row t of batch row b?
-  bool visible(int64_t t, int64_t j, int64_t fk) const {
-    const int64_t i = off + t;
-    return j <= i && j >= fk && (s.window <= 0 || j > i - s.window);
+  // Is every (query in [t0,t1), key in [j0,j1)) pair visible? (Then the tile needs no mask.)
+  bool tile_full(int64_t t0, int64_t t1, int64_t j0, int64_t j1, int64_t fk) const {
+    const int64_t imin = off + t0, imax = off + t1 - 1;
+    return j0 >= fk && j1 - 1 <= imin && (s.window <= 0 || j0 > imax - s.window);
   }
   // Could any (query in [t0,t1), key in [j0,j1)) pair be visible? (A cheap test to skip empty tiles.)
   bool tile_live(int64_t t0, int64_t t1, int64_t j0, int64_t j1, int64_t fk) const {
@@ -64,12 +91,19 @@ void score_tile(const Geometry& g, const float* qp, const float* kp, int64_t b, 
                 int64_t nk, int64_t fk, float* S) {
   const AttentionShape& s = g.s;
   sgemm_serial(false, true, nq, nk, s.dh, s.scale, qp, g.qs, kp, g.ks, 0.f, S, BK);
+  const bool full = g.tile_full(t0, t0 + nq, j0, j0 + nk, fk);
   for (int64_t r = 0; r < nq; ++r) {
     float* row = S + r * BK;
     if (s.softcap > 0.f)
       for (int64_t c = 0; c < nk; ++c) row[c] = s.softcap * std::tanh(row[c] / s.softcap);
-    for (int64_t c = 0; c < nk; ++c)
-      if (!g.visible(t0 + r, j0 + c, fk)) row[c] = -INFINITY;
+    if (full) continue;
+    // Visible keys of query slot i form one interval [lo, i] (causal, window, first key): mask outside it.
+    const int64_t i = g.off + t0 + r;
+    int64_t lo = fk;
+    if (s.window > 0) lo = std::max(lo, i - s.window + 1);
+    const int64_t c_lo = std::clamp<int64_t>(lo - j0, 0, nk), c_hi = std::clamp<int64_t>(i - j0 + 1, c_lo, nk);
+    std::fill(row, row + c_lo, -INFINITY);
+    std::fill(row + c_hi, row + nk, -INFINITY);
   }
   (void)b;
 }
@@ -111,17 +145,13 @@ void forward_task(const Geometry& g, const float* q, const float* k, const float
     // Online softmax (Milakov & Gimelshein 2018): rescale the running row sums and outputs to the new max.
     for (int64_t r = 0; r < nq; ++r) {
       float* row = S + r * BK;
-      float mx = m[r];
-      for (int64_t c = 0; c < nk; ++c) mx = std::max(mx, row[c]);
+      const float mx = max_row(row, nk, m[r], avx2);
       if (mx == -INFINITY) {  // nothing visible yet in this row
         std::fill(row, row + nk, 0.f);
         continue;
       }
       const float alpha = std::exp(m[r] - mx);  // m = −inf → 0
-      for (int64_t c = 0; c < nk; ++c) row[c] -= mx;
-      exp_row(row, nk, avx2);
-      float sum = 0.f;
-      for (int64_t c = 0; c < nk; ++c) sum += row[c];
+      const float sum = exp_shift_sum(row, nk, mx, avx2);
       l[r] = l[r] * alpha + sum;
       m[r] = mx;
       if (alpha != 1.f) {
@@ -200,8 +230,8 @@ void backward_task(const Geometry& g, const float* q, const float* k, const floa
             std::fill(p, p + nk, 0.f);
             continue;
           }
-          for (int64_t c = 0; c < nk; ++c) p[c] = srow[c] - lrow[r];
-          exp_row(p, nk, avx2);
+          std::memcpy(p, srow, sizeof(float) * nk);
+          exp_shift_sum(p, nk, lrow[r], avx2);
         }
         // dV[nk, Dh] += Pᵀ · dO
         sgemm_serial(true, false, nk, dh, nq, 1.f, P, BK, dout + qoff, g.qs, 1.f, dvp, g.ks);

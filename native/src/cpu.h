@@ -20,7 +20,8 @@ const char* isa_name(Isa isa);
 
 }  // namespace poet
 
-#if defined(__x86_64__) || defined(__i386__)
+// POET_NO_X86 builds the portable code only (to check that non-x86 builds compile).
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(POET_NO_X86)
 #define POET_X86 1
 #define POET_AVX2 __attribute__((target("avx2,fma")))
 #define POET_AVX512 __attribute__((target("avx512f,avx2,fma")))

@@ -109,7 +109,7 @@ POET_DUAL(rope, (float* x, const float* cs, const float* sn, const int32_t* pos,
 
 // ---------------------------------------------------------------- gated MLP activations
 // SwiGLU (Shazeer 2020): silu(g) = g·σ(g), silu'(g) = σ(g)·(1 + g·(1 − σ(g))).
-// GeGLU with HF gelu_pytorch_tanh: gelu(g) = ½g(1 + tanh(√(2/π)(g + 0.044715g³))).
+// GeGLU with HF gelu_pytorch_tanh: gelu(g) = ½g(1 + tanh(√(2/π)(g + 0.044715g³))) (Hendrycks & Gimpel 2016).
 constexpr float kSqrt2OverPi = 0.7978845608028654f;
 constexpr float kGeluC = 0.044715f;
 
@@ -147,14 +147,24 @@ void glu_bwd_scalar(float* dgate, float* dup, const float* dout, const float* ga
 }
 
 #if POET_X86
+// GELU(tanh) pieces for 8 lanes: t = tanh(√(2/π)(g + 0.044715 g³)), a = ½g(1 + t).
+POET_AVX2 static inline __m256 gelu_t256(__m256 g) {
+  const __m256 g3 = _mm256_mul_ps(_mm256_mul_ps(g, g), g);
+  const __m256 z = _mm256_mul_ps(_mm256_set1_ps(kSqrt2OverPi), _mm256_fmadd_ps(_mm256_set1_ps(kGeluC), g3, g));
+  return tanh_plus_form256(z);
+}
+
 POET_AVX2 void glu_fwd_avx2(float* out, const float* gate, const float* up, int64_t i0, int64_t i1, GluAct act) {
-  if (act != GluAct::Silu) return glu_fwd_scalar(out, gate, up, i0, i1, act);
-  const __m256 one = _mm256_set1_ps(1.f);
+  const __m256 one = _mm256_set1_ps(1.f), half = _mm256_set1_ps(0.5f);
   int64_t i = i0;
   for (; i + 8 <= i1; i += 8) {
     const __m256 g = _mm256_loadu_ps(gate + i);
-    const __m256 e = exp256(_mm256_sub_ps(_mm256_setzero_ps(), g));
-    const __m256 a = _mm256_div_ps(g, _mm256_add_ps(one, e));
+    __m256 a;
+    if (act == GluAct::Silu) {
+      a = _mm256_div_ps(g, _mm256_add_ps(one, exp256(_mm256_sub_ps(_mm256_setzero_ps(), g))));
+    } else {
+      a = _mm256_mul_ps(_mm256_mul_ps(half, g), _mm256_add_ps(one, gelu_t256(g)));
+    }
     _mm256_storeu_ps(out + i, _mm256_mul_ps(a, _mm256_loadu_ps(up + i)));
   }
   glu_fwd_scalar(out, gate, up, i, i1, act);
@@ -162,14 +172,24 @@ POET_AVX2 void glu_fwd_avx2(float* out, const float* gate, const float* up, int6
 
 POET_AVX2 void glu_bwd_avx2(float* dgate, float* dup, const float* dout, const float* gate, const float* up,
                             int64_t i0, int64_t i1, GluAct act) {
-  if (act != GluAct::Silu) return glu_bwd_scalar(dgate, dup, dout, gate, up, i0, i1, act);
-  const __m256 one = _mm256_set1_ps(1.f);
+  const __m256 one = _mm256_set1_ps(1.f), half = _mm256_set1_ps(0.5f);
   int64_t i = i0;
   for (; i + 8 <= i1; i += 8) {
     const __m256 g = _mm256_loadu_ps(gate + i);
-    const __m256 s = _mm256_div_ps(one, _mm256_add_ps(one, exp256(_mm256_sub_ps(_mm256_setzero_ps(), g))));
-    const __m256 a = _mm256_mul_ps(g, s);
-    const __m256 da = _mm256_mul_ps(s, _mm256_fmadd_ps(g, _mm256_sub_ps(one, s), one));
+    __m256 a, da;
+    if (act == GluAct::Silu) {
+      const __m256 s = _mm256_div_ps(one, _mm256_add_ps(one, exp256(_mm256_sub_ps(_mm256_setzero_ps(), g))));
+      a = _mm256_mul_ps(g, s);
+      da = _mm256_mul_ps(s, _mm256_fmadd_ps(g, _mm256_sub_ps(one, s), one));
+    } else {  // da = ½(1 + t) + ½g(1 − t²)·√(2/π)(1 + 3·0.044715 g²)
+      const __m256 t = gelu_t256(g);
+      const __m256 opt = _mm256_add_ps(one, t);
+      a = _mm256_mul_ps(_mm256_mul_ps(half, g), opt);
+      const __m256 inner = _mm256_mul_ps(_mm256_set1_ps(kSqrt2OverPi),
+                                         _mm256_fmadd_ps(_mm256_set1_ps(3.f * kGeluC), _mm256_mul_ps(g, g), one));
+      const __m256 omt2 = _mm256_fnmadd_ps(t, t, one);
+      da = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_mul_ps(half, g), omt2), inner, _mm256_mul_ps(half, opt));
+    }
     const __m256 d = _mm256_loadu_ps(dout + i);
     _mm256_storeu_ps(dgate + i, _mm256_fmadd_ps(_mm256_mul_ps(d, _mm256_loadu_ps(up + i)), da,
                                                 _mm256_loadu_ps(dgate + i)));

@@ -18,45 +18,59 @@ namespace {
 
 thread_local bool tl_in_region = false;
 
+// A job is `nchunks` calls fn(chunk) that any thread may take, the caller included. The caller never waits
+// for a worker that has not started: if a worker's core is busy with another process and it wakes late,
+// the caller simply runs the remaining chunks itself. It only waits for chunks already being run.
+//
+// Protocol (all job fields live in the pool, so a late worker never touches freed memory):
+//   caller: fill fields → open = true → generation++ → notify; claim chunks; wait done == nchunks;
+//           open = false; wait active == 0 (only workers inside the job, i.e. running right now).
+//   worker: see a new generation → active++ → if open and the generation is still the one it saw, claim
+//           chunks → active--.
 class Pool {
  public:
   explicit Pool(int n) : n_(n) {
-    for (int t = 1; t < n_; ++t) workers_.emplace_back([this, t] { loop(t); });
-  }
-  ~Pool() {
-    {
-      std::lock_guard<std::mutex> lk(mu_);
-      stop_ = true;
-      generation_.fetch_add(1);
-    }
-    cv_.notify_all();
-    for (auto& w : workers_) w.join();
+    for (int t = 1; t < n_; ++t) workers_.emplace_back([this] { loop(); });
   }
   int size() const { return n_; }
 
-  void run(const std::function<void(int, int)>& fn, int nt) {
-    job_ = &fn;
-    job_threads_ = nt;
-    pending_.store(nt - 1, std::memory_order_relaxed);
+  void run(const std::function<void(int64_t)>& fn, int64_t nchunks) {
+    fn_ = &fn;
+    nchunks_ = nchunks;
+    next_.store(0, std::memory_order_relaxed);
+    done_.store(0, std::memory_order_relaxed);
+    open_.store(true, std::memory_order_seq_cst);  // publishes the fields above to early workers
     {
       std::lock_guard<std::mutex> lk(mu_);
       generation_.fetch_add(1, std::memory_order_release);
     }
     cv_.notify_all();
     tl_in_region = true;
-    fn(0, nt);
+    work();
     tl_in_region = false;
-    // Workers' shares are about as long as ours, so a short spin is the cheapest wait; past that (a
-    // worker descheduled on a busy or oversubscribed machine) yield the core instead of burning it.
-    for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
+    // Chunks claimed by other threads are running now; short spin, then yield (never sleep on a worker).
+    for (int spin = 0; done_.load(std::memory_order_acquire) < nchunks_; ++spin) {
       if (spin < 20000) POET_PAUSE();
       else std::this_thread::yield();
     }
-    job_ = nullptr;
+    open_.store(false, std::memory_order_seq_cst);
+    for (int spin = 0; active_.load(std::memory_order_seq_cst) != 0; ++spin) {
+      if (spin < 20000) POET_PAUSE();
+      else std::this_thread::yield();
+    }
+    fn_ = nullptr;
   }
 
  private:
-  void loop(int tid) {
+  void work() {
+    for (int64_t c = next_.fetch_add(1, std::memory_order_acq_rel); c < nchunks_;
+         c = next_.fetch_add(1, std::memory_order_acq_rel)) {
+      (*fn_)(c);
+      done_.fetch_add(1, std::memory_order_acq_rel);
+    }
+  }
+
+  void loop() {
     uint64_t seen = 0;
     tl_in_region = true;
     for (;;) {
@@ -72,11 +86,9 @@ class Pool {
         g = generation_.load(std::memory_order_acquire);
       }
       seen = g;
-      if (stop_) return;
-      if (tid < job_threads_) {
-        (*job_)(tid, job_threads_);
-        pending_.fetch_sub(1, std::memory_order_acq_rel);
-      }
+      active_.fetch_add(1, std::memory_order_seq_cst);
+      if (open_.load(std::memory_order_seq_cst) && generation_.load(std::memory_order_seq_cst) == seen) work();
+      active_.fetch_sub(1, std::memory_order_seq_cst);
     }
   }
 
@@ -85,10 +97,11 @@ class Pool {
   std::mutex mu_;
   std::condition_variable cv_;
   std::atomic<uint64_t> generation_{0};
-  std::atomic<int> pending_{0};
-  const std::function<void(int, int)>* job_ = nullptr;
-  int job_threads_ = 1;
-  bool stop_ = false;
+  std::atomic<bool> open_{false};
+  std::atomic<int> active_{0};
+  std::atomic<int64_t> next_{0}, done_{0};
+  const std::function<void(int64_t)>* fn_ = nullptr;
+  int64_t nchunks_ = 0;
 };
 
 int configured_threads() {
@@ -108,41 +121,45 @@ Pool& pool() {
 
 std::mutex g_run_mu;  // one region at a time (worker_threads could call in concurrently)
 
+// Runs fn(0..nchunks-1) on the pool, or serially on the caller when that is all we can do.
+void run_chunks(const std::function<void(int64_t)>& fn, int64_t nchunks) {
+  if (nchunks <= 0) return;
+  Pool& p = pool();
+  if (nchunks == 1 || p.size() == 1 || tl_in_region) {
+    for (int64_t c = 0; c < nchunks; ++c) fn(c);
+    return;
+  }
+  std::unique_lock<std::mutex> lk(g_run_mu, std::try_to_lock);
+  if (!lk.owns_lock()) {  // another JS thread is using the pool: run serially
+    for (int64_t c = 0; c < nchunks; ++c) fn(c);
+    return;
+  }
+  p.run(fn, nchunks);
+}
+
 }  // namespace
 
 int num_threads() { return pool().size(); }
 
 void parallel_run(const std::function<void(int, int)>& fn, int nthreads) {
-  Pool& p = pool();
-  int nt = nthreads <= 0 || nthreads > p.size() ? p.size() : nthreads;
-  if (nt == 1 || tl_in_region) {
-    for (int t = 0; t < nt; ++t) fn(t, nt);
-    return;
-  }
-  std::unique_lock<std::mutex> lk(g_run_mu, std::try_to_lock);
-  if (!lk.owns_lock()) {  // another JS thread is using the pool: do our share serially
-    for (int t = 0; t < nt; ++t) fn(t, nt);
-    return;
-  }
-  p.run(fn, nt);
+  const int size = pool().size();
+  const int nt = nthreads <= 0 || nthreads > size ? size : nthreads;
+  // Each "thread index" is one chunk: it runs exactly once, on whichever thread claims it.
+  run_chunks([&](int64_t c) { fn(static_cast<int>(c), nt); }, nt);
 }
 
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
   if (n <= 0) return;
   if (grain < 1) grain = 1;
-  int nt = num_threads();
-  int64_t max_chunks = n / grain;
+  const int nt = num_threads();
+  const int64_t max_chunks = n / grain;
   if (max_chunks < 2 || nt == 1 || tl_in_region) {
     fn(0, n);
     return;
   }
-  int use = static_cast<int>(max_chunks < nt ? max_chunks : nt);
-  parallel_run(
-      [&](int tid, int nth) {
-        int64_t b = n * tid / nth, e = n * (tid + 1) / nth;
-        if (b < e) fn(b, e);
-      },
-      use);
+  // A few chunks per thread, so a thread slowed by other load costs little.
+  const int64_t chunks = std::min<int64_t>(max_chunks, 4 * static_cast<int64_t>(nt));
+  run_chunks([&](int64_t c) { fn(n * c / chunks, n * (c + 1) / chunks); }, chunks);
 }
 
 }  // namespace poet

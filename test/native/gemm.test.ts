@@ -43,13 +43,15 @@ describe('native matmul', { skip: skipReason }, () => {
     });
   }
 
-  it('is parallel-safe on a large product (both threads, ragged edges)', () => {
+  it('is parallel-safe on larger products (shared packed B, dynamic tiles, ragged edges)', () => {
     const r = rng(2);
-    const [m, n, k] = [301, 263, 300];
-    const a = randF32(r, m * k);
-    const b = randF32(r, n * k);
-    const [cn, cj] = runBoth({ a, b, m, n, k, transB: true, cLen: m * n }, null);
-    assertClose(cn, cj, 'matmul 301x263x300');
+    // The last shape packs more than the 8M-float shared B block, so B is split into two column blocks.
+    for (const [m, n, k, transA] of [[301, 263, 300, false], [2, 700, 900, true], [40, 13, 3000, false], [2, 2100, 4097, false]] as const) {
+      const a = randF32(r, m * k);
+      const b = randF32(r, n * k);
+      const [cn, cj] = runBoth({ a, b, m, n, k, transA, transB: true, accumulate: m === 40, cLen: m * n }, m === 40 ? randF32(r, m * n) : null);
+      assertClose(cn, cj, `matmul ${m}x${n}x${k}`);
+    }
   });
 
   it('handles batched products, dense and with custom strides', () => {

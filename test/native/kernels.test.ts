@@ -208,6 +208,41 @@ describe('native kernels', { skip: skipReason }, () => {
         );
       }));
 
+      it('log-probs, SwiGLU and GeGLU stay exact at extreme values (exp underflow / overflow edges)', run(() => {
+        // Rows mixing very negative, -87-ish (the vector exp's zero threshold) and large logits.
+        const row = [-1e4, -200, -120, -90, -87.5, -86.9, -10, 0, 3, 60, 85, 88];
+        const v = row.length;
+        const logits = Float32Array.from([...row, ...row.map((x) => -x), ...row.map((x) => x / 100)]);
+        const n = 3;
+        const targets = Int32Array.from([7, 0, 11]);
+        const on = { logp: new Float32Array(n), lse: new Float32Array(n), logitSum: new Float32Array(n) };
+        const oj = { logp: new Float32Array(n), lse: new Float32Array(n), logitSum: new Float32Array(n) };
+        nb.logprobsForward({ logits, targets, n, v, ...on });
+        js.logprobsForward({ logits, targets, n, v, ...oj });
+        assertClose(on.lse, oj.lse, 'extreme lse');
+        assertClose(on.logp, oj.logp, 'extreme logp');
+        const dLogp = Float32Array.from([1, -0.5, 2]);
+        const dn = new Float32Array(n * v);
+        const dj = new Float32Array(n * v);
+        nb.logprobsBackward({ dLogits: dn, dLogp, logits, lse: oj.lse, targets, n, v });
+        js.logprobsBackward({ dLogits: dj, dLogp, logits, lse: oj.lse, targets, n, v });
+        assertClose(dn, dj, 'extreme dlogits', 1e-5);
+        const gate = Float32Array.from([-1e4, -100, -88, -87.1, -86.9, -20, -1e-3, 0, 1e-3, 20, 87, 100, 1e4, -3, 3, 0.5]);
+        const up = new Float32Array(gate.length).fill(1.5);
+        for (const act of ['silu', 'gelu_tanh'] as GluActivation[]) {
+          const gn = new Float32Array(gate.length);
+          const gj = new Float32Array(gate.length);
+          nb.gluForward({ out: gn, gate, up, len: gate.length, act });
+          js.gluForward({ out: gj, gate, up, len: gate.length, act });
+          assertClose(gn, gj, `extreme ${act}`, 1e-5);
+          const [dgn, dgj, dun, duj] = [new Float32Array(gate.length), new Float32Array(gate.length), new Float32Array(gate.length), new Float32Array(gate.length)];
+          nb.gluBackward({ dGate: dgn, dUp: dun, dOut: up, gate, up, len: gate.length, act });
+          js.gluBackward({ dGate: dgj, dUp: duj, dOut: up, gate, up, len: gate.length, act });
+          assertClose(dgn, dgj, `extreme ${act} dGate`, 1e-5);
+          assertClose(dun, duj, `extreme ${act} dUp`, 1e-5);
+        }
+      }));
+
       it('adamw over several steps, with decay and gradient scaling', run(() => {
         const r = rng(18);
         for (const len of LENS) {
@@ -224,6 +259,18 @@ describe('native kernels', { skip: skipReason }, () => {
           assertClose(mn, mj, `adamw m ${len}`);
           assertClose(vn, vj, `adamw v ${len}`);
         }
+      }));
+
+      it('zero-size calls are no-ops', run(() => {
+        const e = new Float32Array(0);
+        nb.matmul({ a: e, b: new Float32Array(15), c: e, m: 0, n: 5, k: 3 });
+        nb.matmul({ a: e, b: e, c: e, m: 2, n: 2, k: 2, batch: 0 });
+        nb.add({ out: e, a: e, b: e, len: 0 });
+        nb.gluForward({ out: e, gate: e, up: e, len: 0, act: 'silu' });
+        nb.rmsnormForward({ out: e, rstd: e, x: e, w: new Float32Array(4), n: 0, d: 4, eps: 1e-6, addOne: false });
+        nb.logprobsForward({ logits: e, targets: new Int32Array(0), n: 0, v: 7, logp: e, lse: e, logitSum: e });
+        nb.attentionForward({ q: e, k: e, v: e, out: e, lse: e, b: 0, tq: 4, tk: 4, hq: 2, hkv: 1, dh: 8, scale: 1, window: 0, softcap: 0 });
+        assert.equal(nb.sumSquares({ x: e, len: 0 }), 0);
       }));
 
       it('sumSquares (double accumulation)', run(() => {
