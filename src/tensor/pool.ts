@@ -4,6 +4,11 @@
  * into 8 steps, min 256 floats), so activations of slightly different sequence lengths (POET cuts sequences to
  * different lengths every step) reuse the same backing buffers instead of growing the pool.
  *
+ * When no free buffer of the exact class exists, a free buffer of a larger class (at most 2× the request's
+ * class) is reused before anything new is allocated: a batch shorter than an earlier one (every POET-cut
+ * batch, every batch after a long one) then runs entirely in buffers that are already mapped, instead of
+ * paying for fresh memory (page faults, GC) in new size classes.
+ *
  * acquire(n) returns a view of exactly n floats (contents undefined unless `zero`); release(view) returns
  * its backing buffer. Buffers never shrink; `stats()` reports how many exist, for no-growth tests.
  */
@@ -35,8 +40,7 @@ export class BufferPool {
   acquire(n: number, zero = false): Float32Array {
     if (n === 0) return new Float32Array(0);
     const cls = sizeClass(n);
-    const list = this.free.get(cls);
-    let base = list?.pop();
+    let base = this.free.get(cls)?.pop() ?? this.takeLarger(cls);
     if (!base) {
       base = new Float32Array(cls);
       this.count++;
@@ -59,6 +63,13 @@ export class BufferPool {
       this.free.set(base.length, list);
     }
     list.push(base);
+  }
+
+  /** The smallest free buffer of a class in (cls, 2·cls], if any. */
+  private takeLarger(cls: number): Float32Array | undefined {
+    let best = Infinity;
+    for (const [c, list] of this.free) if (c > cls && c <= 2 * cls && c < best && list.length > 0) best = c;
+    return best === Infinity ? undefined : this.free.get(best)!.pop();
   }
 
   stats(): PoolStats {
