@@ -3,7 +3,7 @@
  * and one for the four preference methods. All methods share one budget; only the method's own keys differ
  * (docs/demo.md §4).
  */
-import type { DemoOptions, MethodName } from './options.ts';
+import type { DemoOptions, MethodName, TrainBudget } from './options.ts';
 
 export interface MethodSpec {
   name: MethodName;
@@ -35,6 +35,18 @@ const COMMON = {
   resume_from_checkpoint: false,
 } as const;
 
+/** The training-budget keys shared by every demo config (identical budgets across methods). */
+function budgetKeys(b: TrainBudget): Record<string, unknown> {
+  return {
+    learning_rate: b.learningRate,
+    warmup_ratio: b.warmupRatio,
+    max_steps: b.maxSteps,
+    per_device_train_batch_size: b.batchSize,
+    gradient_accumulation_steps: b.gradientAccumulationSteps,
+    logging_steps: b.loggingSteps,
+  };
+}
+
 export function sftConfig(o: DemoOptions, modelDir: string, dataDir: string, outDir: string): Record<string, unknown> {
   const b = o.sft;
   return {
@@ -44,12 +56,7 @@ export function sftConfig(o: DemoOptions, modelDir: string, dataDir: string, out
     dataset_splits: ['train', 'test'],
     max_length: b.maxLength,
     output_dir: outDir,
-    learning_rate: b.learningRate,
-    warmup_ratio: b.warmupRatio,
-    max_steps: b.maxSteps,
-    per_device_train_batch_size: b.batchSize,
-    gradient_accumulation_steps: b.gradientAccumulationSteps,
-    logging_steps: b.loggingSteps,
+    ...budgetKeys(b),
     seed: b.seed,
     backend: o.backend,
     ...COMMON,
@@ -76,12 +83,7 @@ export function preferenceConfig(
     max_length: b.maxLength,
     max_prompt_length: b.maxPromptLength,
     output_dir: outDir,
-    learning_rate: b.learningRate,
-    warmup_ratio: b.warmupRatio,
-    max_steps: b.maxSteps,
-    per_device_train_batch_size: b.batchSize,
-    gradient_accumulation_steps: b.gradientAccumulationSteps,
-    logging_steps: b.loggingSteps,
+    ...budgetKeys(b),
     seed,
     backend: o.backend,
     ...COMMON,

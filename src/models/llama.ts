@@ -12,7 +12,8 @@ import type { ModelConfig } from './config.ts';
 import type { Family, FamilyTraits } from './family.ts';
 import { gluActivation } from './activation.ts';
 
-function traits(cfg: ModelConfig): FamilyTraits {
+/** Llama-layout traits, shared by Mistral and Qwen2 (their differences are in the config: sliding window, q/k/v bias). */
+export function llamaTraits(cfg: ModelConfig): FamilyTraits {
   return {
     embedScale: 1,
     normAddOne: false,
@@ -24,5 +25,5 @@ function traits(cfg: ModelConfig): FamilyTraits {
   };
 }
 
-export const llama: Family = { modelType: 'llama', hfClass: 'LlamaForCausalLM', traits };
-export const mistral: Family = { modelType: 'mistral', hfClass: 'MistralForCausalLM', traits };
+export const llama: Family = { modelType: 'llama', hfClass: 'LlamaForCausalLM', traits: llamaTraits };
+export const mistral: Family = { modelType: 'mistral', hfClass: 'MistralForCausalLM', traits: llamaTraits };
