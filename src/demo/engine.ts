@@ -51,7 +51,7 @@ export const engine: DemoEngine = {
   },
   async train(config, outDir, onLog) {
     const { config: cfg, notices } = resolveTrainingConfig({ ...config, output_dir: outDir }, `demo config for ${outDir}`);
-    await train(cfg, { notices, onLog, plainProgress: true, log: () => {} });
+    await train(cfg, { notices, onLog, silentProgress: true, log: () => {} });
   },
   async generate(modelDir, instructions, opts) {
     const outputs = await generateOutputs({

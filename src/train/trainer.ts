@@ -56,6 +56,8 @@ export interface TrainOptions {
   onLog?: (entry: LogEntry) => void;
   /** Plain progress lines instead of a TTY bar. */
   plainProgress?: boolean;
+  /** No progress output at all (the caller reports progress through onLog). */
+  silentProgress?: boolean;
   /** Stop after this many optimizer steps of THIS invocation (tests: simulate an interrupted run). */
   stopAfterSteps?: number;
   log?: (line: string) => void;
@@ -189,7 +191,7 @@ export async function train(cfg: TrainingConfig, opts: TrainOptions = {}): Promi
   const dataProgress = (label: string) => {
     let bar: Progress | null = null;
     return (done: number, total: number) => {
-      bar ??= new Progress({ label, total, plain: opts.plainProgress, intervalMs: 5000 });
+      bar ??= new Progress({ label, total, plain: opts.plainProgress, silent: opts.silentProgress, intervalMs: 5000 });
       bar.update(done);
       if (done >= total) bar.stop();
     };
@@ -416,7 +418,7 @@ export async function train(cfg: TrainingConfig, opts: TrainOptions = {}): Promi
   const t0 = Date.now();
   const startStep = globalStep;
   let stepsThisRun = 0;
-  const bar = new Progress({ label: 'train', total: maxSteps, plain: opts.plainProgress, intervalMs: 10_000 });
+  const bar = new Progress({ label: 'train', total: maxSteps, plain: opts.plainProgress, silent: opts.silentProgress, intervalMs: 10_000 });
   bar.update(globalStep);
   while (globalStep < maxSteps) {
     if (opts.stopAfterSteps !== undefined && stepsThisRun >= opts.stopAfterSteps) break;

@@ -16,6 +16,8 @@ export interface ProgressOptions {
   plain?: boolean;
   /** Unit shown in the rate, e.g. 'tok'. */
   unit?: string;
+  /** Print nothing at all (callers that report progress their own way, e.g. the demo). */
+  silent?: boolean;
 }
 
 export type ProgressFields = Record<string, string | number>;
@@ -30,7 +32,7 @@ export class Progress {
 
   constructor(private readonly opts: ProgressOptions) {
     this.stream = opts.stream ?? process.stderr;
-    const tty = !opts.plain && Boolean(this.stream.isTTY) && process.env.CI === undefined;
+    const tty = !opts.silent && !opts.plain && Boolean(this.stream.isTTY) && process.env.CI === undefined;
     if (tty) {
       this.bar = new cliProgress.SingleBar(
         {
@@ -55,7 +57,7 @@ export class Progress {
       return;
     }
     const now = Date.now();
-    if (now - this.lastLine >= (this.opts.intervalMs ?? 10_000)) {
+    if (!this.opts.silent && now - this.lastLine >= (this.opts.intervalMs ?? 10_000)) {
       this.lastLine = now;
       this.stream.write(this.line() + '\n');
     }
@@ -70,7 +72,7 @@ export class Progress {
 
   stop(): void {
     if (this.bar) this.bar.stop();
-    else this.stream.write(this.line() + ' done\n');
+    else if (!this.opts.silent) this.stream.write(this.line() + ' done\n');
   }
 
   private line(): string {
