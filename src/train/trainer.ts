@@ -39,7 +39,7 @@ import {
 } from '../losses/index.ts';
 import { createModel, type CausalLM } from '../models/index.ts';
 import { loadTokenizer } from '../tokenizer/index.ts';
-import { PoetError } from '../util/errors.ts';
+import { PoetError, PoetMultiError } from '../util/errors.ts';
 import { formatDuration, Progress } from '../util/progress.ts';
 import { listCheckpoints, loadCheckpointState, rotateCheckpoints, saveCheckpoint } from './checkpoint.ts';
 import { MetricsLog, MetricStore, type LogEntry } from './metrics_log.ts';
@@ -157,6 +157,30 @@ function loadModel(dir: string, what: string): LoadedModel {
   return loadModelDir(dir);
 }
 
+/**
+ * Every local input the run needs, checked before any work, all problems in one message: configs of the
+ * original name hub ids (e.g. `alignment-handbook/zephyr-7b-sft-full`), which poet does not download.
+ */
+function checkInputs(cfg: TrainingConfig): void {
+  const problems: string[] = [];
+  const hub = (p: string) => (/^[\w.-]+\/[\w.-]+$/.test(p) ? ' (it looks like a hub id: poet reads local folders only, no downloads)' : '');
+  const modelDir = (key: string, dir: string | null) => {
+    if (dir === null) return;
+    if (!fs.existsSync(path.join(dir, 'config.json'))) {
+      problems.push(`${key}: ${dir} is not a local Hugging Face model folder (no config.json)${hub(dir)}; put the model there or override --${key}=DIR (\`poet init-model\` makes a random one)`);
+    }
+  };
+  modelDir('model_name_or_path', cfg.model_name_or_path);
+  if (cfg.trainer_type === 'dpo' && cfg.ref_model_name_or_path !== cfg.model_name_or_path) modelDir('ref_model_name_or_path', cfg.ref_model_name_or_path);
+  if (cfg.tokenizer_name_or_path !== cfg.model_name_or_path && !fs.existsSync(path.join(cfg.tokenizer_name_or_path, 'tokenizer.json'))) {
+    problems.push(`tokenizer_name_or_path: ${cfg.tokenizer_name_or_path} has no tokenizer.json${hub(cfg.tokenizer_name_or_path)}`);
+  }
+  for (const d of Object.keys(cfg.dataset_mixer)) {
+    if (!fs.existsSync(d)) problems.push(`dataset_mixer: ${d} does not exist${hub(d)}; give a local folder with one file per split or override --dataset_mixer=DIR:1.0`);
+  }
+  if (problems.length > 0) throw new PoetMultiError(`cannot start training: ${problems.length} missing input${problems.length > 1 ? 's' : ''}`, problems);
+}
+
 function findResume(cfg: TrainingConfig): string | null {
   const r = cfg.resume_from_checkpoint;
   if (typeof r === 'string') {
@@ -183,6 +207,7 @@ export async function train(cfg: TrainingConfig, opts: TrainOptions = {}): Promi
     throw new PoetError('precompute_ref_log_probs cannot be combined with sync_ref_model: the reference changes during training');
   }
 
+  checkInputs(cfg);
   fs.mkdirSync(cfg.output_dir, { recursive: true });
   removeStalePartials(cfg.output_dir);
   const resumeDir = findResume(cfg);

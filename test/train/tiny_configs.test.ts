@@ -35,3 +35,14 @@ for (const name of ['tiny-sft', 'tiny-dpo', 'tiny-dpo-poet', 'tiny-simpo', 'tiny
     if (!name.includes('sft')) assert.ok(logs.some((l) => 'rewards/margins' in l));
   });
 }
+
+test('an original config whose model and dataset are hub ids fails before any work, naming both inputs', () => {
+  const out = path.join(dir, 'never-created');
+  const r = spawnSync(process.execPath, ['bin/poet.mjs', 'train', 'training_configs/mistral-7b-base-dpo-poet.yaml', `--output_dir=${out}`], { cwd: repo, encoding: 'utf8' });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /cannot start training: 2 missing inputs/);
+  assert.match(r.stderr, /model_name_or_path: alignment-handbook\/zephyr-7b-sft-full is not a local Hugging Face model folder .*hub id/);
+  assert.match(r.stderr, /dataset_mixer: HuggingFaceH4\/ultrafeedback_binarized does not exist/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+  assert.equal(fs.existsSync(out), false);
+});
