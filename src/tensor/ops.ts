@@ -4,7 +4,7 @@
  * ACCUMULATE/OVERWRITE rules in src/backend/types.ts). A closure whose output received no gradient is a
  * no-op. Shapes: N rows (= B·T tokens), D hidden, V vocab, Hq/Hkv heads, Dh head dim.
  */
-import type { GluActivation } from '../backend/types.ts';
+import type { AttentionCommon, GluActivation } from '../backend/types.ts';
 import type { Tape } from './tape.ts';
 import { Parameter, type Tensor } from './tensor.ts';
 
@@ -112,19 +112,8 @@ export function ropeInPlace(
   return x;
 }
 
-export interface AttentionOptions {
-  b: number;
-  tq: number;
-  tk: number;
-  tcap?: number;
-  hq: number;
-  hkv: number;
-  dh: number;
-  scale: number;
-  window: number;
-  softcap: number;
-  firstKey?: Int32Array | null;
-}
+/** The attention kernel's dimensions and options: its argument object without the buffers. */
+export type AttentionOptions = Omit<AttentionCommon, 'q' | 'k' | 'v'>;
 
 /** Causal GQA attention: q [B,Tq,Hq,Dh], k/v [B,Tcap,Hkv,Dh] → out [B,Tq,Hq,Dh]. */
 export function attention(tape: Tape, name: string, q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions): Tensor {
