@@ -17,7 +17,7 @@ import { createModel } from '../models/index.ts';
 import { loadTokenizer } from '../tokenizer/index.ts';
 import { PoetError } from '../util/errors.ts';
 import { Progress } from '../util/progress.ts';
-import { maskedRowSums } from './pair_step.ts';
+import { pairSums } from './pair_step.ts';
 
 export interface LogpsOptions {
   modelDir: string;
@@ -69,17 +69,16 @@ export async function computePairLogps(o: LogpsOptions): Promise<PairLogpsRow[]>
     const chunk = pairs.slice(s, s + bs);
     const B = chunk.length;
     const batch = buildPairBatch(chunk, { padId, usePoet: o.usePoet, needTail: false });
-    const r = model.forwardLogprobs(batch.inputIds, batch.targets, 2 * B, batch.length, { requiresGrad: false });
-    const sums = maskedRowSums(r.logps, batch.scoreMask, 2 * B, batch.length);
+    const sums = pairSums(model, batch);
     for (let i = 0; i < B; i++) {
       const nc = batch.scoredCounts[i]!;
       const nr = batch.scoredCounts[B + i]!;
       out.push({
         index: s + i,
-        chosen_logp_sum: sums[i]!,
-        rejected_logp_sum: sums[B + i]!,
-        chosen_logp_mean: nc > 0 ? sums[i]! / nc : NaN,
-        rejected_logp_mean: nr > 0 ? sums[B + i]! / nr : NaN,
+        chosen_logp_sum: sums.chosen[i]!,
+        rejected_logp_sum: sums.rejected[i]!,
+        chosen_logp_mean: nc > 0 ? sums.chosen[i]! / nc : NaN,
+        rejected_logp_mean: nr > 0 ? sums.rejected[i]! / nr : NaN,
         chosen_tokens: nc,
         rejected_tokens: nr,
         poet_k: Math.min(batch.responseLens[i]!, batch.responseLens[B + i]!),

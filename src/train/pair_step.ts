@@ -51,7 +51,7 @@ function realTokens(batch: PairBatch): number {
   return n;
 }
 
-/** Reference log-prob sums of a pair batch (no gradient), POET-masked exactly like the policy's. */
+/** Log-prob sums of a pair batch under `model` (no gradient), POET-masked exactly as in training: the DPO reference, `poet logps`. */
 export function pairSums(model: CausalLM, batch: PairBatch): PairSums {
   const B = batch.pairs;
   const L = batch.length;
@@ -82,7 +82,7 @@ export function pairStep(a: PairStepArgs): MicroStepResult {
   const r = policy.forwardLogprobs(batch.inputIds, batch.targets, rows, L, { requiresGrad: a.train });
   try {
     const sums = maskedRowSums(r.logps, batch.scoreMask, rows, L);
-    const counts = scoredCounts(batch.scoreMask, rows, L);
+    const counts = batch.scoredCounts; // Σ_t scoreMask per row, computed by the batch builder
     let ref: PairSums | null = a.refSums ?? null;
     if (!ref && a.loss.trainer === 'dpo') {
       if (!a.reference) throw new Error('pairStep: DPO needs a reference model or precomputed reference sums');
@@ -152,12 +152,3 @@ export function pairStep(a: PairStepArgs): MicroStepResult {
   }
 }
 
-function scoredCounts(mask: Float32Array, rows: number, L: number): Float64Array {
-  const out = new Float64Array(rows);
-  for (let r = 0; r < rows; r++) {
-    let c = 0;
-    for (let t = 0; t < L; t++) c += mask[r * L + t]!;
-    out[r] = c;
-  }
-  return out;
-}
