@@ -33,7 +33,8 @@ export interface CheckpointPayload<S, T> {
   trainingArgs: unknown;
 }
 
-function writeJson(file: string, obj: unknown): void {
+/** Pretty-printed JSON file (training outputs and checkpoint state). */
+export function writeJson(file: string, obj: unknown): void {
   fs.writeFileSync(file, JSON.stringify(obj, null, 2) + '\n');
 }
 

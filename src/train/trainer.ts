@@ -26,7 +26,7 @@ import { preparePreferenceData, type DataOptions } from '../data/prepare.ts';
 import { prepareSftData } from '../data/prepare_sft.ts';
 import type { TokenizedPair, TokenizedSft } from '../data/types.ts';
 import { removeStalePartials } from '../io/atomic.ts';
-import { loadModelDir, writeModelFilesInto, type LoadedModel } from '../io/model_dir.ts';
+import { loadModelDir, writeModelFilesInto } from '../io/model_dir.ts';
 import {
   assertValidLossOptions,
   createLossState,
@@ -41,7 +41,7 @@ import { createModel, type CausalLM } from '../models/index.ts';
 import { loadTokenizer } from '../tokenizer/index.ts';
 import { PoetError, PoetMultiError } from '../util/errors.ts';
 import { formatDuration, Progress } from '../util/progress.ts';
-import { listCheckpoints, loadCheckpointState, rotateCheckpoints, saveCheckpoint } from './checkpoint.ts';
+import { listCheckpoints, loadCheckpointState, rotateCheckpoints, saveCheckpoint, writeJson } from './checkpoint.ts';
 import { MetricsLog, MetricStore, type LogEntry } from './metrics_log.ts';
 import { AdamW } from './optimizer.ts';
 import { pairStep, type MicroStepResult, type PairSums } from './pair_step.ts';
@@ -150,13 +150,6 @@ export function dataOptionsOf(cfg: TrainingConfig, onProgress?: (done: number, t
   };
 }
 
-function loadModel(dir: string, what: string): LoadedModel {
-  if (!fs.existsSync(path.join(dir, 'config.json'))) {
-    throw new PoetError(`${what}: ${dir} is not a local Hugging Face model folder (no config.json). poet reads local folders only; create one with \`poet init-model\` or download it elsewhere.`);
-  }
-  return loadModelDir(dir);
-}
-
 /**
  * Every local input the run needs, checked before any work, all problems in one message: configs of the
  * original name hub ids (e.g. `alignment-handbook/zephyr-7b-sft-full`), which poet does not download.
@@ -254,7 +247,7 @@ export async function train(cfg: TrainingConfig, opts: TrainOptions = {}): Promi
   if (train.length === 0) throw new PoetError(`dataset_mixer: no training examples in ${Object.keys(cfg.dataset_mixer).join(', ')} (splits ${cfg.dataset_splits.join(', ')})`);
 
   // ---- models
-  const start = loadModel(cfg.model_name_or_path, 'model_name_or_path');
+  const start = loadModelDir(cfg.model_name_or_path); // presence checked by checkInputs
   const resume = resumeDir ? loadCheckpointState<PoetState, TrainerStateJson>(resumeDir) : null;
   const policyWeights = resume ? loadModelDir(resumeDir!).weights : start.weights;
   const policy = createModel(start.config, policyWeights);
@@ -269,7 +262,7 @@ export async function train(cfg: TrainingConfig, opts: TrainOptions = {}): Promi
   const batchOpts = { padId, usePoet, needTail };
   if (kind === 'dpo') {
     const refDir = cfg.ref_model_name_or_path ?? cfg.model_name_or_path;
-    const ref = refDir === cfg.model_name_or_path ? start : loadModel(refDir, 'ref_model_name_or_path');
+    const ref = refDir === cfg.model_name_or_path ? start : loadModelDir(refDir);
     if (ref.config.vocab_size !== start.config.vocab_size) {
       throw new PoetError(`ref_model_name_or_path: ${refDir} has vocab_size ${ref.config.vocab_size}, the policy ${cfg.model_name_or_path} has ${start.config.vocab_size}; the reference must share the policy's vocabulary`);
     }
@@ -543,6 +536,3 @@ export async function train(cfg: TrainingConfig, opts: TrainOptions = {}): Promi
   return { outputDir: cfg.output_dir, globalStep, maxSteps, trainLoss, history: mlog.history, resumedFrom: resume?.dir ?? null, interrupted };
 }
 
-function writeJson(file: string, obj: unknown): void {
-  fs.writeFileSync(file, JSON.stringify(obj, null, 2) + '\n');
-}
