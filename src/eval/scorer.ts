@@ -98,7 +98,7 @@ export class EngineScorer implements LanguageModelScorer {
 
   generateUntil(requests: GenerateRequest[]): string[] {
     const out: string[] = [];
-    // Requests may differ in max tokens and stop strings; group identical settings.
+    // One request at a time: requests may differ in max tokens and stop strings.
     for (const r of requests) {
       const [g] = generateIds(this.model, this.tokenizer, [encodePrompt(this.tokenizer, r.context)], {
         temperature: 0,

@@ -9,9 +9,9 @@ import type { Command } from 'commander';
 import { runDemo } from '../../demo/index.ts';
 import { PoetError } from '../../util/errors.ts';
 
-function positiveInts(v: string): number[] {
+function seedList(v: string): number[] {
   const xs = v.split(',').map((s) => Number(s.trim()));
-  if (xs.some((x) => !Number.isInteger(x) || x < 0)) throw new PoetError(`--seeds: expected comma-separated integers, found "${v}"`);
+  if (xs.some((x) => !Number.isInteger(x) || x < 0)) throw new PoetError(`--seeds: expected comma-separated non-negative integers, found "${v}"`);
   return xs;
 }
 
@@ -25,6 +25,6 @@ export function register(program: Command): void {
     .action(async (o: { out: string; seeds: string; backend: string }) => {
       if (o.backend !== 'native' && o.backend !== 'js') throw new PoetError(`--backend: expected native or js, found "${o.backend}"`);
       // runDemo prints the stages, the results table and where the report is.
-      await runDemo({ outDir: o.out, seeds: positiveInts(o.seeds), backend: o.backend });
+      await runDemo({ outDir: o.out, seeds: seedList(o.seeds), backend: o.backend });
     });
 }
